@@ -1,0 +1,1 @@
+"""Prompt pairs: loading, chat templating and token alignment; ``default_pairs.jsonl`` is embedded."""

@@ -1,0 +1,1 @@
+"""Interventions and effect estimation: one generic sweep over sites, and TE/NIE/AE statistics."""
