@@ -51,7 +51,7 @@ def clean_pass(lm, backend, inputs: dict, layers, modules, offsets, keep_cache: 
             saved[(layer, module)] = component(lm, blocks[layer], module)[:, cols].save()
         saved["hidden"] = norm.output[:, -1].save()
         if keep_cache:
-            saved["cache"] = lm.nn.output.past_key_values.save()
+            saved["cache"] = getattr(lm.nn.output, lm_cache_arg(lm)).save()
     acts = {k: v for k, v in saved.items() if isinstance(k, tuple)}
     kv = cache_tensors(saved["cache"]) if keep_cache else None
     return CleanResult(acts, saved["hidden"], kv)

@@ -65,15 +65,17 @@ def plan_rows(encoded, sites) -> list[tuple[int, str, Site]]:
     return [(i, d, s) for i, e in enumerate(encoded) for s in sites if -s.position <= e.max_offset for d in DIRECTIONS]
 
 
-def rows_per_trace(spec: SweepSpec, kv, width: int, k: int, n_rows: int) -> int:
-    """Rows per patched trace: the option, else as many as the memory budget allows for KV + activations."""
+def rows_per_trace(spec: SweepSpec, lm, kv, width: int, k: int, n_rows: int) -> int:
+    """Patched runs per trace: the option if set, else as many as ``spec.memory_budget`` allows.
+
+    Per row: the prefix KV cache (twice: the cache update concatenates) plus ~k tokens of live
+    activations (4 x d_mlp + 8 x d_model floats per token).
+    """
     if spec.rows_per_trace > 0:
         return spec.rows_per_trace
-    per_row = 0
-    if kv is not None:
-        per_row += sum(2 * t[0].numel() * t.element_size() for t, _ in kv) * (width - k) // width
-    per_row += k * kv[0][0].shape[1] * 64 * 8 if kv else k * 4096 * 8
-    return int(max(1, min(n_rows, spec.memory_budget // max(per_row, 1))))
+    kv_bytes = 0 if kv is None else 2 * sum(2 * key[0].numel() * key.element_size() for key, _ in kv) * (width - k) // width
+    act_bytes = k * 4 * (4 * lm.d_mlp + 8 * lm.d_model)
+    return int(max(1, min(n_rows, spec.memory_budget // (kv_bytes + act_bytes))))
 
 
 def _patches(rows, base_rows, src_rows, clean, spec, k):
@@ -104,7 +106,7 @@ def run_chunk(lm, backend, readout, encoded, spec: SweepSpec, progress: Callable
         shape = (n, len(spec.layers), len(spec.modules), len(spec.offsets))
         out = {d: np.full(shape, np.nan, dtype=np.float32) for d in DIRECTIONS}
         rows = plan_rows(encoded, spec.sites)
-        step = rows_per_trace(spec, clean.kv, batch.width, k, len(rows))
+        step = rows_per_trace(spec, lm, clean.kv, batch.width, k, len(rows))
         for start in range(0, len(rows), step):
             part = rows[start:start + step]
             base_rows = torch.tensor([i + n if d == "nie" else i for i, d, _ in part])

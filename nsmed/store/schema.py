@@ -27,6 +27,11 @@ DESCRIPTIONS = {
 }
 
 
+def _strings(values) -> np.ndarray:
+    """Variable-length strings (zarr v3's specified ``string`` dtype, not fixed-width UTF-32)."""
+    return np.array(list(values), dtype=object)
+
+
 def template(pairs, n_layers: int, modules, positions, attrs: dict, pair_chunk: int):
     """An all-NaN lazy Dataset with the store's full schema (dask-backed, nothing computed).
 
@@ -45,12 +50,12 @@ def template(pairs, n_layers: int, modules, positions, attrs: dict, pair_chunk: 
     coords = {
         "pair": np.arange(n),
         "layer": np.arange(n_layers),
-        "module": np.array(list(modules), dtype=str),
+        "module": _strings(modules),
         "position": np.array(list(positions), dtype=np.int64),
-        "pair_id": ("pair", np.array([p.pair.id for p in pairs], dtype=str)),
-        "category": ("pair", np.array([p.pair.category for p in pairs], dtype=str)),
-        "harmful_prompt": ("pair", np.array([p.pair.harmful for p in pairs], dtype=str)),
-        "harmless_prompt": ("pair", np.array([p.pair.harmless for p in pairs], dtype=str)),
+        "pair_id": ("pair", _strings([p.pair.id for p in pairs])),
+        "category": ("pair", _strings([p.pair.category for p in pairs])),
+        "harmful_prompt": ("pair", _strings([p.pair.harmful for p in pairs])),
+        "harmless_prompt": ("pair", _strings([p.pair.harmless for p in pairs])),
         "n_tokens": ("pair", np.array([len(p.harmless_ids) for p in pairs], dtype=np.int64)),
         "aligned": ("pair", np.array([p.aligned for p in pairs], dtype=bool)),
     }
