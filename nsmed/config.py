@@ -22,6 +22,7 @@ class RunConfig:
     rows_per_trace: patched rows per nnsight trace; 0 = choose from free memory.
     pairs_per_chunk: pairs written to the store per region (also the store's pair chunk).
     strategy: "auto" (suffix recomputation where the backend allows it), "suffix" or "full".
+    effects: which patched effects to measure: "nie" (denoising), "ae" (noising), or both.
     """
 
     model: str = "default"
@@ -34,6 +35,7 @@ class RunConfig:
     strategy: str = "auto"
     rows_per_trace: int = 0
     pairs_per_chunk: int = 8
+    effects: str = "nie,ae"
     corruption: str = "counterfactual"
     bootstrap: int = 2000
     seed: int = 0
@@ -54,6 +56,8 @@ class RunConfig:
             raise NsmedError("pairs_per_chunk must be >= 1")
         if self.strategy not in ("auto", "suffix", "full"):
             raise NsmedError(f"unknown strategy {self.strategy!r}; choose auto, suffix or full")
+        if not self.directions or any(d.strip() not in ("nie", "ae") for d in self.effects.split(",") if d.strip()):
+            raise NsmedError(f"--effects must be nie, ae or nie,ae; got {self.effects!r}")
         if self.corruption != "counterfactual":
             raise NsmedError(f"corruption {self.corruption!r} is not implemented; use counterfactual")
 
@@ -66,6 +70,12 @@ class RunConfig:
         if "layer" in self.granularity:
             mods.append("resid")
         return tuple(mods)
+
+    @property
+    def directions(self) -> tuple[str, ...]:
+        """Effect directions in sweep order (``nie`` before ``ae``)."""
+        wanted = {d.strip() for d in self.effects.split(",") if d.strip()}
+        return tuple(d for d in ("nie", "ae") if d in wanted)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)

@@ -29,7 +29,7 @@ class Prepared:
     def total_patches(self) -> int:
         from nsmed.mediation.sweep import plan_rows
 
-        return len(plan_rows(self.encoded, self.spec.sites))
+        return len(plan_rows(self.encoded, self.spec.sites, self.spec.directions))
 
 
 def resolve_strategy(cfg: RunConfig, backend) -> tuple[str, list[str]]:
@@ -52,6 +52,10 @@ def prepare(cfg: RunConfig, lm=None) -> Prepared:
     from nsmed.models.loading import load_model
     from nsmed.sites import parse_positions
 
+    if cfg.threads:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
     if "neuron" in cfg.granularity:
         raise NsmedError("neuron granularity is not available in this version of nsmed yet; use layer,module")
     backend = get_backend(cfg.backend)
@@ -62,8 +66,20 @@ def prepare(cfg: RunConfig, lm=None) -> Prepared:
     offsets = parse_positions(cfg.positions, aligned_len)
     notes = check_positions(encoded, offsets)
     strategy, more = resolve_strategy(cfg, backend)
-    spec = SweepSpec(list(range(lm.n_layers)), cfg.modules, offsets, strategy, cfg.rows_per_trace)
+    spec = SweepSpec(list(range(lm.n_layers)), cfg.modules, offsets, strategy, cfg.rows_per_trace,
+                     memory_budget(), cfg.directions)
     return Prepared(cfg, lm, RefusalMetric.from_tokenizer(lm.tokenizer), encoded, spec, backend, notes + more)
+
+
+def memory_budget(cap: int = 512 * 2**20, share: float = 0.25) -> int:
+    """Bytes the patched rows of one trace may use: ``share`` of available RAM, at most ``cap``."""
+    import os
+
+    try:
+        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return cap
+    return int(max(32 * 2**20, min(cap, share * avail)))
 
 
 def store_attrs(p: Prepared) -> dict:
@@ -93,14 +109,10 @@ def store_attrs(p: Prepared) -> dict:
 
 def execute(p: Prepared, progress: Callable[[int], None] | None = None) -> str:
     """Create the store, sweep, write each chunk by region, mark complete. Returns the store path."""
-    import torch
-
     from nsmed.mediation.readout import Readout
     from nsmed.mediation.sweep import sweep
     from nsmed.store import schema, zarr_store
 
-    if p.cfg.threads:
-        torch.set_num_threads(p.cfg.threads)
     chunk = p.cfg.pairs_per_chunk
     tmpl = schema.template(p.encoded, p.lm.n_layers, p.spec.modules, p.spec.offsets, store_attrs(p), chunk)
     path = zarr_store.create(p.cfg.out, tmpl, overwrite=p.cfg.overwrite)

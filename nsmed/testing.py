@@ -12,7 +12,7 @@ import torch
 from nsmed.models.architectures import get_path
 
 
-def _module_for(lm, layer: int, module: str):
+def module_for(lm, layer: int, module: str):
     block = get_path(lm.hf, lm.arch.layers)[layer]
     return block if module == "resid" else get_path(block, getattr(lm.arch, module))
 
@@ -34,7 +34,7 @@ def reference_logits(lm, ids, patch=None) -> torch.Tensor:
             _first(out)[0, len(ids) + offset] = value
             return out
 
-        handle = _module_for(lm, layer, module).register_forward_hook(hook)
+        handle = module_for(lm, layer, module).register_forward_hook(hook)
     try:
         with torch.no_grad():
             return lm.hf(torch.tensor([list(ids)])).logits[0, -1]
@@ -50,7 +50,7 @@ def reference_activation(lm, ids, layer: int, module: str, offset: int) -> torch
     def hook(_mod, _inp, out):
         got["v"] = _first(out)[0, len(ids) + offset].clone()
 
-    h = _module_for(lm, layer, module).register_forward_hook(hook)
+    h = module_for(lm, layer, module).register_forward_hook(hook)
     try:
         with torch.no_grad():
             lm.hf(torch.tensor([list(ids)]))

@@ -16,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("run")(run_cmd.run)
+app.command("plan")(run_cmd.plan)
 app.command("inspect")(inspect_cmd.inspect)
 app.command("plot")(plot_cmd.plot)
 

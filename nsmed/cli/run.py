@@ -23,9 +23,10 @@ Backend = Annotated[str, typer.Option(help="local, or simulated (serialise each 
 Strategy = Annotated[str, typer.Option(help="auto (suffix recomputation when the backend allows), suffix, or full (rerun whole prompts).")]
 Rows = Annotated[int, typer.Option(help="Patched runs per trace; 0 = choose from free memory.")]
 Threads = Annotated[int, typer.Option(help="torch threads; 0 = torch's default.")]
+Effects = Annotated[str, typer.Option(help="nie (denoising), ae (noising), or nie,ae.")]
 
 
-def _config(model, dataset, limit, granularity, positions, out, remote, resume, config, overwrite, backend, strategy, rows, threads):
+def _config(model, dataset, limit, granularity, positions, out, remote, resume, config, overwrite, backend, strategy, rows, threads, effects):
     from nsmed.config import RunConfig
     from nsmed.errors import NsmedError
 
@@ -33,7 +34,7 @@ def _config(model, dataset, limit, granularity, positions, out, remote, resume, 
         raise NsmedError("--resume is not available in this version of nsmed yet")
     opts = dict(model=model, dataset=dataset, limit=limit, granularity=granularity, positions=positions,
                 out=str(out), backend="remote" if remote else backend, strategy=strategy, rows_per_trace=rows,
-                threads=threads, overwrite=overwrite)
+                threads=threads, overwrite=overwrite, effects=effects)
     return RunConfig.from_toml(config, **opts) if config else RunConfig(**opts)
 
 
@@ -53,21 +54,56 @@ def run(
     strategy: Strategy = "auto",
     rows: Rows = 0,
     threads: Threads = 0,
+    effects: Effects = "nie,ae",
 ):
     """Measure total, indirect (denoising) and ablation (noising) effects of every layer x module x position."""
     from nsmed import pipeline
     from nsmed.cli.progress import sweep_progress
     from nsmed.store.zarr_store import check_writable
 
-    cfg = _config(model, dataset, limit, granularity, positions, out, remote, resume, config, overwrite, backend, strategy, rows, threads)
+    cfg = _config(model, dataset, limit, granularity, positions, out, remote, resume, config, overwrite, backend, strategy, rows, threads, effects)
     check_writable(cfg.out, cfg.overwrite)
-    typer.echo(f"loading model {cfg.model!r} …", err=True)
-    prepared = pipeline.prepare(cfg)
-    for note in prepared.notes:
-        typer.secho(f"note: {note}", err=True, fg="yellow")
-    typer.echo(f"{len(prepared.encoded)} pairs x {len(prepared.spec.sites)} sites, strategy {prepared.spec.strategy}, "
-               f"backend {prepared.backend.name}", err=True)
+    prepared = _prepare_and_plan(cfg)
     with sweep_progress(prepared.total_patches) as advance:
         path = pipeline.execute(prepared, progress=advance)
     typer.echo(f"store: {path}")
     typer.echo(f"next: nsmed inspect {path}   |   nsmed plot {path} --out {Path(path).with_suffix('.png')}")
+
+
+def _prepare_and_plan(cfg):
+    """Load and check everything, then print the cost plan with a calibrated estimate (stderr)."""
+    from nsmed import pipeline
+    from nsmed.mediation.cost import calibrate, count
+
+    typer.echo(f"loading model {cfg.model!r} …", err=True)
+    prepared = pipeline.prepare(cfg)
+    for note in prepared.notes:
+        typer.secho(f"note: {note}", err=True, fg="yellow")
+    typer.echo(f"backend {prepared.backend.name}; calibrating on the first pair …", err=True)
+    for line in calibrate(prepared, count(prepared)).lines():
+        typer.echo(line, err=True)
+    return prepared
+
+
+@user_errors
+def plan(
+    model: Model = "default",
+    dataset: Dataset = "default",
+    limit: Limit = None,
+    granularity: Granularity = "layer,module",
+    positions: Positions = "last",
+    out: Out = Path("results/run.zarr"),
+    remote: Remote = False,
+    resume: Resume = False,
+    config: ConfigFile = None,
+    overwrite: Overwrite = False,
+    backend: Backend = "local",
+    strategy: Strategy = "auto",
+    rows: Rows = 0,
+    threads: Threads = 0,
+    effects: Effects = "nie,ae",
+):
+    """Print what a run would cost before running it: sites, patched runs, forward-equivalents with and
+    without suffix recomputation, and an estimated time from a short calibration. Writes nothing."""
+    cfg = _config(model, dataset, limit, granularity, positions, out, remote, resume, config, overwrite, backend, strategy, rows, threads, effects)
+    _prepare_and_plan(cfg)

@@ -26,7 +26,8 @@ DIRECTIONS = ("nie", "ae")
 @dataclass
 class SweepSpec:
     """What to sweep. offsets: negative positions; strategy: ``suffix`` or ``full``;
-    rows_per_trace: patched runs per trace (0 = from a memory budget)."""
+    rows_per_trace: patched runs per trace (0 = from a memory budget); directions: which of
+    ``nie`` (denoising) and ``ae`` (noising) to measure."""
 
     layers: list[int]
     modules: tuple[str, ...]
@@ -34,6 +35,7 @@ class SweepSpec:
     strategy: str = "suffix"
     rows_per_trace: int = 0
     memory_budget: int = 512 * 2**20
+    directions: tuple[str, ...] = DIRECTIONS
 
     @property
     def sites(self) -> list[Site]:
@@ -59,10 +61,10 @@ class ChunkResult:
         }
 
 
-def plan_rows(encoded, sites) -> list[tuple[int, str, Site]]:
+def plan_rows(encoded, sites, directions=DIRECTIONS) -> list[tuple[int, str, Site]]:
     """Patched runs of a chunk: (pair index in chunk, direction, site), skipping sites a pair cannot
     take (offset beyond its comparable tokens)."""
-    return [(i, d, s) for i, e in enumerate(encoded) for s in sites if -s.position <= e.max_offset for d in DIRECTIONS]
+    return [(i, d, s) for i, e in enumerate(encoded) for s in sites if -s.position <= e.max_offset for d in directions]
 
 
 def rows_per_trace(spec: SweepSpec, lm, kv, width: int, k: int, n_rows: int) -> int:
@@ -105,7 +107,7 @@ def run_chunk(lm, backend, readout, encoded, spec: SweepSpec, progress: Callable
         scores = readout(clean.hidden).numpy()
         shape = (n, len(spec.layers), len(spec.modules), len(spec.offsets))
         out = {d: np.full(shape, np.nan, dtype=np.float32) for d in DIRECTIONS}
-        rows = plan_rows(encoded, spec.sites)
+        rows = plan_rows(encoded, spec.sites, spec.directions)
         step = rows_per_trace(spec, lm, clean.kv, batch.width, k, len(rows))
         for start in range(0, len(rows), step):
             part = rows[start:start + step]
