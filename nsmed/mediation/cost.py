@@ -3,8 +3,8 @@ recomputation, and an estimated time from a short calibration on the first pair.
 
 A forward-equivalent (FE) is one full forward of one prompt. Per pair, the clean pass costs 2 FE
 (harmful + harmless). A patched run costs 1 FE with full forwards, and about k / T FE with suffix
-recomputation (k = recomputed positions, T = prompt length; attention over the cached prefix is
-the small remainder).
+recomputation (k = -offset recomputed positions, T = prompt length; attention over the cached
+prefix is the small remainder).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class CostPlan:
     def lines(self) -> list[str]:
         out = [
             f"pairs {self.pairs}, sites {self.sites}, patched runs {self.patched_runs} (mean prompt {self.mean_tokens:.1f} tokens)",
-            f"forward-equivalents: full-forward patching {self.fe_full:,.0f}; suffix recomputation (k={self.suffix_len}) "
+            f"forward-equivalents: full-forward patching {self.fe_full:,.0f}; suffix recomputation (k<={self.suffix_len}) "
             f"{self.fe_suffix:,.0f}  ({self.fe_full / max(self.fe_suffix, 1e-9):.1f}x fewer)",
             f"strategy {self.strategy}",
         ]
@@ -55,15 +55,16 @@ def _hms(s: float) -> str:
 
 
 def count(prepared) -> CostPlan:
-    """Sizes and forward-equivalents of a prepared run (no compute)."""
+    """Sizes and forward-equivalents of a prepared run (no compute). A run patched at offset p
+    recomputes -p of its pair's T positions with suffix recomputation."""
     from nsmed.mediation.sweep import plan_rows
 
     spec, enc = prepared.spec, prepared.encoded
-    runs = len(plan_rows(enc, spec.sites, spec.directions))
-    mean_t = float(np.mean([len(e.harmless_ids) for e in enc]))
-    k = -min(spec.offsets)
-    frac = min(1.0, k / mean_t)
-    return CostPlan(len(enc), len(spec.sites), runs, mean_t, k, 2 * len(enc) + runs, 2 * len(enc) + runs * frac, spec.strategy)
+    rows = plan_rows(enc, spec.sites, spec.directions)
+    lengths = [len(e.harmless_ids) for e in enc]
+    fe_suffix = 2 * len(enc) + sum(min(1.0, -site.position / lengths[i]) for i, _, site in rows)
+    return CostPlan(len(enc), len(spec.sites), len(rows), float(np.mean(lengths)), -min(spec.offsets),
+                    2 * len(enc) + len(rows), fe_suffix, spec.strategy)
 
 
 def calibrate(prepared, plan: CostPlan) -> CostPlan:

@@ -3,9 +3,9 @@
 For every pair and site it measures, in the same traces,
   NIE (denoising) = y(x_b; site <- site(x_h)) - y(x_b)   base = harmless, source = harmful
   AE  (noising)   = y(x_h) - y(x_h; site <- site(x_b))   base = harmful,  source = harmless
-Strategy ``suffix`` recomputes only the last k = -min(offsets) positions of each patched run on
-top of the base prompt's prefix KV cache (exact: earlier positions cannot see the patch);
-``full`` reruns the whole prompt. Both share one code path (k = full width for ``full``).
+Strategy ``suffix`` recomputes only the last k = -offset positions of a run patched at ``offset``,
+on top of the base prompt's prefix KV cache (exact: earlier positions cannot see the patch); rows
+are grouped by k. ``full`` reruns the whole prompt. One code path (k = full width for ``full``).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def rows_per_trace(spec: SweepSpec, lm, kv, width: int, k: int, n_rows: int) -> 
     return int(max(1, min(n_rows, spec.memory_budget // (kv_bytes + act_bytes))))
 
 
-def _patches(rows, base_rows, src_rows, clean, spec, k):
+def _patches(rows, src_rows, clean, spec, k):
     """Group one trace's rows by (layer, module) into (rows, cols, values) patch tensors."""
     slot = {o: j for j, o in enumerate(spec.offsets)}
     groups: dict = {}
@@ -95,31 +95,43 @@ def _patches(rows, base_rows, src_rows, clean, spec, k):
     return patches
 
 
+def suffix_groups(rows, spec: SweepSpec, width: int) -> dict[int, list]:
+    """Rows grouped by how many final positions they recompute: -offset with ``suffix`` (a patch at
+    offset p cannot change positions before p), the whole width with ``full``."""
+    groups: dict[int, list] = {}
+    for row in rows:
+        k = width if spec.strategy == "full" else -row[2].position
+        groups.setdefault(k, []).append(row)
+    return groups
+
+
 def run_chunk(lm, backend, readout, encoded, spec: SweepSpec, progress: Callable[[int], None] | None = None) -> ChunkResult:
     """Sweep every site of ``spec`` over one chunk of encoded pairs."""
     n = len(encoded)
     pad = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else 0
     batch = left_pad([e.harmful_ids for e in encoded] + [e.harmless_ids for e in encoded], pad)
-    k = batch.width if spec.strategy == "full" else -min(spec.offsets)
     base = {"input_ids": batch.ids, "attention_mask": batch.mask, "position_ids": batch.position_ids}
+    rows = plan_rows(encoded, spec.sites, spec.directions)
+    groups = suffix_groups(rows, spec, batch.width)
     with torch.no_grad():
-        clean = clean_pass(lm, backend, base, spec.layers, spec.modules, spec.offsets, keep_cache=k < batch.width)
+        keep_cache = any(k < batch.width for k in groups)
+        clean = clean_pass(lm, backend, base, spec.layers, spec.modules, spec.offsets, keep_cache=keep_cache)
         scores = readout(clean.hidden).numpy()
         shape = (n, len(spec.layers), len(spec.modules), len(spec.offsets))
         out = {d: np.full(shape, np.nan, dtype=np.float32) for d in DIRECTIONS}
-        rows = plan_rows(encoded, spec.sites, spec.directions)
-        step = rows_per_trace(spec, lm, clean.kv, batch.width, k, len(rows))
-        for start in range(0, len(rows), step):
-            part = rows[start:start + step]
-            base_rows = torch.tensor([i + n if d == "nie" else i for i, d, _ in part])
-            src_rows = torch.tensor([i if d == "nie" else i + n for i, d, _ in part])
-            inputs = suffix_inputs(batch, base_rows, k, clean.kv, lm_cache_arg(lm))
-            patched = readout(patched_pass(lm, backend, inputs, _patches(part, base_rows, src_rows, clean, spec, k))).numpy()
-            for (i, d, s), y in zip(part, patched):
-                cell = (i, spec.layers.index(s.layer), spec.modules.index(s.module), spec.offsets.index(s.position))
-                out[d][cell] = y - scores[n + i] if d == "nie" else scores[i] - y
-            if progress:
-                progress(len(part))
+        for k, group in sorted(groups.items()):
+            step = rows_per_trace(spec, lm, clean.kv, batch.width, k, len(group))
+            for start in range(0, len(group), step):
+                part = group[start:start + step]
+                base_rows = torch.tensor([i + n if d == "nie" else i for i, d, _ in part])
+                src_rows = torch.tensor([i if d == "nie" else i + n for i, d, _ in part])
+                inputs = suffix_inputs(batch, base_rows, k, clean.kv, lm_cache_arg(lm))
+                patched = readout(patched_pass(lm, backend, inputs, _patches(part, src_rows, clean, spec, k))).numpy()
+                for (i, d, s), y in zip(part, patched):
+                    cell = (i, spec.layers.index(s.layer), spec.modules.index(s.module), spec.offsets.index(s.position))
+                    out[d][cell] = y - scores[n + i] if d == "nie" else scores[i] - y
+                if progress:
+                    progress(len(part))
     return ChunkResult(scores[:n], scores[n:], out["nie"], out["ae"])
 
 
