@@ -38,8 +38,9 @@ def site_grid(layers, modules, positions) -> list[Site]:
 def parse_positions(spec: str, aligned_length: int | None) -> list[int]:
     """Turn ``last`` / ``all`` / ``-1,-2,...`` into a sorted list of negative offsets (most negative first).
 
-    ``aligned_length``: the shortest templated prompt length if every pair is token-aligned, else
+    ``aligned_length``: the longest templated prompt length if every pair is token-aligned, else
     None (then ``all`` is refused: only offsets from the end are comparable across the pair).
+    Shorter prompts simply have no value at offsets before their start.
     """
     from nsmed.errors import NsmedError
 

@@ -62,7 +62,7 @@ def _rows_to_pairs(rows, source: str) -> list[Pair]:
         h, b = str(row["harmful"] or "").strip(), str(row["harmless"] or "").strip()
         if not h or not b:
             raise DatasetError(f"{source}: row {i + 1} has an empty harmful or harmless prompt")
-        pid = str(row.get("id") or f"pair-{i:04d}")
+        pid = f"pair-{i:04d}" if row.get("id") in (None, "") else str(row["id"])
         pairs.append(Pair(pid, str(row.get("category") or "uncategorised"), h, b))
     if not pairs:
         raise DatasetError(f"{source} holds no pairs")
@@ -96,7 +96,7 @@ def load_pairs(spec: str = "default", limit: int | None = None) -> list[Pair]:
         p = Path(spec)
         if not p.is_file():
             raise DatasetError(f"dataset file not found: {p}")
-        text, source = p.read_text(encoding="utf-8"), str(p)
+        text, source = p.read_text(encoding="utf-8-sig"), str(p)
         if not text.strip():
             raise DatasetError(f"dataset file {p} is empty")
         if p.suffix.lower() == ".jsonl":
@@ -123,11 +123,14 @@ def encode_pairs(tokenizer, pairs: list[Pair]) -> list[EncodedPair]:
 
 
 def check_positions(encoded: list[EncodedPair], offsets: list[int]) -> list[str]:
-    """Raise if a requested offset reaches past the comparable tokens of an unaligned pair.
+    """Check requested offsets against every pair; return notes for the user.
 
-    Returns notes for the user (e.g. how many pairs are unaligned and which offsets they allow).
+    Raises DatasetError when an offset reaches past the identical trailing template tokens of an
+    unaligned pair, or past the start of every prompt. Offsets that only some (aligned) prompts are
+    too short for are noted: those cells stay NaN.
     """
     notes = []
+    deepest = -min(offsets)
     unaligned = [e for e in encoded if not e.aligned]
     if unaligned:
         worst = min(unaligned, key=lambda e: e.common_suffix)
@@ -135,9 +138,15 @@ def check_positions(encoded: list[EncodedPair], offsets: list[int]) -> list[str]
             f"{len(unaligned)}/{len(encoded)} pairs are not token-aligned: only offsets from the end are patched "
             f"(valid down to -{worst.common_suffix} for all of them)"
         )
-        if -min(offsets) > worst.common_suffix:
+        if deepest > worst.common_suffix:
             raise DatasetError(
                 f"position {min(offsets)} reaches past the identical trailing template tokens of unaligned pair "
                 f"{worst.pair.id!r} (only -1..-{worst.common_suffix} are comparable)"
             )
+    longest = max(e.max_offset for e in encoded)
+    if deepest > longest:
+        raise DatasetError(f"position {min(offsets)} is before the start of every prompt (longest: {longest} tokens)")
+    short = [e for e in encoded if e.max_offset < deepest]
+    if short:
+        notes.append(f"{len(short)}/{len(encoded)} prompts are shorter than {deepest} tokens: their cells before the prompt start stay NaN")
     return notes

@@ -41,7 +41,8 @@ def clean_pass(lm, backend, inputs: dict, layers, modules, offsets, keep_cache: 
     """Run the unpatched prompts once, recording each (layer, module) at ``offsets`` (negative)."""
     from nsmed.mediation.inputs import cache_tensors
 
-    cols = torch.tensor(offsets) + inputs["input_ids"].shape[1]
+    # offsets before a shorter chunk's start read column 0; plan_rows never uses those cells
+    cols = (torch.tensor(offsets) + inputs["input_ids"].shape[1]).clamp(min=0)
     blocks = get_path(lm.nn, lm.arch.layers)
     norm = get_path(lm.nn, lm.arch.final_norm)
     saved: dict = {}  # nnsight: containers must exist before the trace block
