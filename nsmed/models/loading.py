@@ -122,6 +122,23 @@ def _load_tiny():
     return model, tok, None, "seed:0", "random init built in code (nsmed.models.tiny)"
 
 
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the HF hub endpoint accepts a TCP connection (fails fast instead of minutes of retries)."""
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return False
+    url = urlparse(constants.ENDPOINT)
+    try:
+        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 def _load_hub_or_path(name: str):
     p = Path(name).expanduser()
     if p.exists():
@@ -132,10 +149,15 @@ def _load_hub_or_path(name: str):
     if "/" not in name:
         raise ModelLoadError(f"unknown model {name!r}: use default, smollm2, tiny, an HF hub id (org/name) or a local folder")
     try:
-        model, tok = _from_dir(Path(name))
-    except OSError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelLoadError(f"could not load {name!r} from the HF hub (unreachable or not found): {first[:200]}") from None
+        model, tok = _from_dir(Path(name), local_files_only=True)
+    except OSError:
+        if not _hub_reachable():
+            raise ModelLoadError(f"could not load {name!r}: it is not in the local HF cache and the HF hub is unreachable") from None
+        try:
+            model, tok = _from_dir(Path(name))
+        except OSError as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ModelLoadError(f"could not load {name!r} from the HF hub: {first[:200]}") from None
     return model, tok, name, getattr(model.config, "_commit_hash", None) or "unknown", "HF hub"
 
 
