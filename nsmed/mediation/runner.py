@@ -47,6 +47,12 @@ def clean_pass(lm, backend, inputs: dict, layers, modules, offsets, keep_cache: 
     norm = get_path(lm.nn, lm.arch.final_norm)
     saved: dict = {}  # nnsight: containers must exist before the trace block
     inputs = {**inputs, "use_cache": keep_cache, **_last_logit_only(lm)}
+    if keep_cache:
+        # A config-less cache keeps every position of every layer (a config-aware one would trim
+        # sliding-window layers), so suffix inputs can slice one uniform prefix from it.
+        from transformers import DynamicCache
+
+        inputs[lm_cache_arg(lm)] = DynamicCache()
     with backend.trace(lm.nn, inputs):
         for layer, module in _ordered([(l, m) for l in layers for m in modules]):
             saved[(layer, module)] = component(lm, blocks[layer], module)[:, cols].save()

@@ -21,7 +21,7 @@ class Architecture:
     attn, mlp, neuron: paths relative to one block.
     final_norm: path to the norm before the unembedding; unembed: the vocabulary projection.
     logit_softcap: name of the config attribute holding a final tanh soft-cap (None if the family has none).
-    d_mlp: name of the config attribute giving the MLP width (neuron count).
+    Widths (d_model, d_mlp) are read off the model by the load-time probe, not declared.
     """
 
     layers: str
@@ -31,8 +31,6 @@ class Architecture:
     final_norm: str
     unembed: str
     logit_softcap: str | None = None
-    d_mlp: str = "intermediate_size"
-    absolute_positions: bool = False
 
 
 _LLAMA_LIKE = Architecture(
@@ -65,8 +63,6 @@ ARCHITECTURES: dict[str, Architecture] = {
         neuron="mlp.c_proj",
         final_norm="transformer.ln_f",
         unembed="lm_head",
-        d_mlp="n_inner",
-        absolute_positions=True,
     ),
 }
 ARCHITECTURES["gemma3"] = ARCHITECTURES["gemma3_text"]
