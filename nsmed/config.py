@@ -37,8 +37,6 @@ class RunConfig:
     pairs_per_chunk: int = 8
     effects: str = "nie,ae"
     corruption: str = "counterfactual"
-    bootstrap: int = 2000
-    seed: int = 0
     threads: int = 0
     overwrite: bool = False
     resume: bool = False
@@ -103,9 +101,4 @@ class RunConfig:
         return cls(**data)
 
 
-def with_overrides(cfg: RunConfig, **overrides) -> RunConfig:
-    """A copy of ``cfg`` with the non-None overrides applied."""
-    return dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
-
-
-__all__ = ["RunConfig", "GRANULARITIES", "with_overrides"]
+__all__ = ["RunConfig", "GRANULARITIES"]

@@ -6,7 +6,6 @@ model (float32, eval), tokenizer, the nnsight wrapper, its declared architecture
 from __future__ import annotations
 
 import importlib.util
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,7 +84,8 @@ def _load_default():
     hit = cache.cached_dir(key)
     if hit is None:
         parts = [d / "data" / f"part0{i}.bin" for i, d in enumerate(dirs, 1)]
-        with tempfile.TemporaryDirectory(dir=cache.cache_root().mkdir(parents=True, exist_ok=True) or cache.cache_root()) as tmp:
+        cache.cache_root().mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache.cache_root()) as tmp:
             gguf = Path(tmp) / "qwen2.5-coder-0.5b-instruct.gguf"
             with open(gguf, "wb") as out:
                 for p in parts:
