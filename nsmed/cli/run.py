@@ -14,21 +14,21 @@ import typer
 
 from nsmed.cli.common import user_errors
 
-Model = Annotated[Optional[str], typer.Option(help="default (Qwen2.5-Coder-0.5B-Instruct), smollm2, tiny (random, for tests), an HF hub id, or a local model folder. [default: default]")]
-Dataset = Annotated[Optional[str], typer.Option(help="default (embedded token-aligned pairs), or a .jsonl/.csv file with columns harmful, harmless (+ id, category). [default: default]")]
+Model = Annotated[Optional[str], typer.Option(help="default (Qwen2.5-Coder-0.5B-Instruct), smollm2, tiny (random, for tests), an HF hub id, or a local model folder. \\[default: default]")]
+Dataset = Annotated[Optional[str], typer.Option(help="default (embedded token-aligned pairs), or a .jsonl/.csv file with columns harmful, harmless (+ id, category). \\[default: default]")]
 Limit = Annotated[Optional[int], typer.Option(help="Use only the first N pairs.")]
-Granularity = Annotated[Optional[str], typer.Option(help="Comma list: layer (residual stream), module (attention and MLP outputs). [default: layer,module]")]
-Positions = Annotated[Optional[str], typer.Option(help="last, all (token-aligned pairs only), or negative offsets from the end, e.g. -1,-2,-3. [default: last]")]
-Out = Annotated[Optional[Path], typer.Option(help="Where to write the zarr store. [default: results/run.zarr]")]
+Granularity = Annotated[Optional[str], typer.Option(help="Comma list: layer (residual stream), module (attention and MLP outputs). \\[default: layer,module]")]
+Positions = Annotated[Optional[str], typer.Option(help="last, all (token-aligned pairs only), or negative offsets from the end, e.g. -1,-2,-3. \\[default: last]")]
+Out = Annotated[Optional[Path], typer.Option(help="Where to write the zarr store. \\[default: results/run.zarr]")]
 Remote = Annotated[bool, typer.Option("--remote", help="Run on NDIF (not available yet).")]
 Resume = Annotated[bool, typer.Option("--resume", help="Continue an interrupted run (not available yet).")]
 ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML file with run options (a \\[run] table, keys as in nsmed.config.RunConfig); command-line options win.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing store at --out.")]
-Backend = Annotated[Optional[str], typer.Option(help="local, or simulated (serialise each trace like NDIF, run it here). [default: local]")]
-Strategy = Annotated[Optional[str], typer.Option(help="auto (suffix recomputation when the backend allows), suffix, or full (rerun whole prompts). [default: auto]")]
-Rows = Annotated[Optional[int], typer.Option(help="Patched runs per trace; 0 = choose from free memory. [default: 0]")]
-Threads = Annotated[Optional[int], typer.Option(help="torch threads; 0 = torch's default. [default: 0]")]
-Effects = Annotated[Optional[str], typer.Option(help="nie (denoising), ae (noising), or nie,ae. [default: nie,ae]")]
+Backend = Annotated[Optional[str], typer.Option(help="local, or simulated (serialise each trace like NDIF, run it here). \\[default: local]")]
+Strategy = Annotated[Optional[str], typer.Option(help="auto (suffix recomputation when the backend allows), suffix, or full (rerun whole prompts). \\[default: auto]")]
+Rows = Annotated[Optional[int], typer.Option(help="Patched runs per trace; 0 = choose from free memory. \\[default: 0]")]
+Threads = Annotated[Optional[int], typer.Option(help="torch threads; 0 = torch's default. \\[default: 0]")]
+Effects = Annotated[Optional[str], typer.Option(help="nie (denoising), ae (noising), or nie,ae. \\[default: nie,ae]")]
 
 
 def _command(action: Callable, doc: str):
