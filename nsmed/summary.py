@@ -20,11 +20,13 @@ def normalised_mean(ds, var: str = "indirect_effect"):
     return done[var].mean("pair") / done["total_effect"].mean("pair")
 
 
-def top_sites(ds, var: str = "indirect_effect", k: int = 5) -> list[dict]:
-    """The k (layer, module, position) cells with the largest mean effect over completed pairs,
-    each with its share of mean TE and a bootstrap CI of the mean."""
+def top_sites(ds, var: str = "indirect_effect", k: int = 5, module: str | None = None) -> list[dict]:
+    """The k (layer, module, position) cells with the largest mean effect over completed pairs
+    (optionally of one module), each with its share of mean TE and a bootstrap CI of the mean."""
     done = completed(ds)
     mean = done[var].mean("pair").load()
+    if module is not None:
+        mean = mean.sel(module=[module])
     flat = mean.stack(site=("layer", "module", "position")).dropna("site")
     order = np.argsort(-flat.values)[:k]
     te = done["total_effect"].values
@@ -56,7 +58,7 @@ def summarise(ds, top: int = 5) -> dict:
         "score_harmful": bootstrap_mean(done["score_harmful"].values),
         "score_harmless": bootstrap_mean(done["score_harmless"].values),
         "total_effect": bootstrap_mean(done["total_effect"].values),
-        "top_indirect": top_sites(ds, "indirect_effect", top),
-        "top_ablation": top_sites(ds, "ablation_effect", top),
+        "top_indirect": {str(m): top_sites(ds, "indirect_effect", top, m) for m in ds["module"].values},
+        "top_ablation": {str(m): top_sites(ds, "ablation_effect", top, m) for m in ds["module"].values},
         "best_share_by_module": module_totals(ds),
     }
