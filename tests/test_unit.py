@@ -330,7 +330,7 @@ def test_bootstrap_ratio_hand_values():
 
 def test_runconfig_json_round_trip():
     cfg = RunConfig(model="tiny", dataset="x.jsonl", limit=3, granularity="layer", positions="-1,-2",
-                    out="o.zarr", strategy="full", rows_per_trace=5, pairs_per_chunk=2, seed=4, overwrite=True)
+                    out="o.zarr", strategy="full", rows_per_trace=5, pairs_per_chunk=2, effects="ae", overwrite=True)
     back = RunConfig.from_json(cfg.to_json())
     assert back == cfg
     assert back.granularity == ("layer",)
