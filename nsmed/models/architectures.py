@@ -10,7 +10,7 @@ is found by a probe when the model loads (``nsmed.models.loading``), not declare
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -47,15 +47,7 @@ ARCHITECTURES: dict[str, Architecture] = {
     "qwen2": _LLAMA_LIKE,
     "qwen3": _LLAMA_LIKE,
     "mistral": _LLAMA_LIKE,
-    "gemma3_text": Architecture(
-        layers="model.layers",
-        attn="self_attn",
-        mlp="mlp",
-        neuron="mlp.down_proj",
-        final_norm="model.norm",
-        unembed="lm_head",
-        logit_softcap="final_logit_softcapping",
-    ),
+    "gemma3_text": replace(_LLAMA_LIKE, logit_softcap="final_logit_softcapping"),
     "gpt2": Architecture(
         layers="transformer.h",
         attn="attn",
@@ -65,7 +57,6 @@ ARCHITECTURES: dict[str, Architecture] = {
         unembed="lm_head",
     ),
 }
-ARCHITECTURES["gemma3"] = ARCHITECTURES["gemma3_text"]
 
 
 def get_path(root, path: str):
