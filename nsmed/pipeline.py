@@ -25,12 +25,6 @@ class Prepared:
     backend: object
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def total_patches(self) -> int:
-        from nsmed.mediation.sweep import plan_rows
-
-        return len(plan_rows(self.encoded, self.spec.sites, self.spec.directions))
-
 
 def resolve_strategy(cfg: RunConfig, backend) -> tuple[str, list[str]]:
     """``suffix`` where the backend can take a KV cache, else ``full``, with a note when falling back."""

@@ -55,7 +55,8 @@ def _command(action: Callable, doc: str):
 
 
 def _prepare_and_plan(cfg):
-    """Load and check everything, then print the cost plan with a calibrated estimate (stderr)."""
+    """Load and check everything, then print the cost plan with a calibrated estimate (stderr).
+    Returns (prepared run, CostPlan)."""
     from nsmed import pipeline
     from nsmed.mediation.cost import calibrate, count
 
@@ -64,9 +65,10 @@ def _prepare_and_plan(cfg):
     for note in prepared.notes:
         typer.secho(f"note: {note}", err=True, fg="yellow")
     typer.echo(f"backend {prepared.backend.name}; calibrating on the first pair …", err=True)
-    for line in calibrate(prepared, count(prepared)).lines():
+    plan = calibrate(prepared, count(prepared))
+    for line in plan.lines():
         typer.echo(line, err=True)
-    return prepared
+    return prepared, plan
 
 
 def _run(cfg) -> None:
@@ -75,8 +77,8 @@ def _run(cfg) -> None:
     from nsmed.store.zarr_store import check_writable
 
     check_writable(cfg.out, cfg.overwrite)
-    prepared = _prepare_and_plan(cfg)
-    with sweep_progress(prepared.total_patches) as advance:
+    prepared, cost = _prepare_and_plan(cfg)
+    with sweep_progress(cost.patched_runs) as advance:
         path = pipeline.execute(prepared, progress=advance)
     typer.echo(f"store: {path}")
     typer.echo(f"next: nsmed inspect {path}   |   nsmed plot {path} --out {Path(path).with_suffix('.png')}")

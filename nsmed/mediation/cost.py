@@ -68,7 +68,10 @@ def count(prepared) -> CostPlan:
 
 
 def calibrate(prepared, plan: CostPlan) -> CostPlan:
-    """Time the first pair's clean pass and one batch of its patched runs; extrapolate linearly."""
+    """Time the first pair's clean pass and its patched runs; extrapolate linearly to the run.
+
+    Costs about one pair of sweep work (a run then sweeps that pair again).
+    """
     import dataclasses
 
     from nsmed.mediation.readout import Readout

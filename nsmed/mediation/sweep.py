@@ -135,10 +135,8 @@ def run_chunk(lm, backend, readout, encoded, spec: SweepSpec, progress: Callable
     return ChunkResult(scores[:n], scores[n:], out["nie"], out["ae"])
 
 
-def sweep(lm, backend, readout, encoded, spec: SweepSpec, chunk: int, skip=frozenset(),
+def sweep(lm, backend, readout, encoded, spec: SweepSpec, chunk: int,
           progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, ChunkResult]]:
-    """Yield (start index, ChunkResult) for each chunk of ``chunk`` pairs not listed in ``skip``."""
+    """Yield (start index, ChunkResult) for each chunk of ``chunk`` pairs, in order."""
     for start in range(0, len(encoded), chunk):
-        if start in skip:
-            continue
         yield start, run_chunk(lm, backend, readout, encoded[start:start + chunk], spec, progress)
